@@ -341,10 +341,11 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
 export function dicomResultText(outcome: DicomReprocessOutcome): string {
   const why = outcome.reason === undefined ? '' : ` ${outcome.reason}`;
   switch (outcome.outcome) {
+    // A stored instance's reason is a note on it (e.g. a character set this build does not know).
     case 'stored':
-      return 'Reprocessed: the instance was stored.';
+      return `Reprocessed: the instance was stored.${why}`;
     case 'conflict':
-      return 'Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID.';
+      return `Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID.${why}`;
     case 'duplicate':
       if (outcome.inQuarantine === true) {
         const reason = (outcome.reason ?? '').replace(/^(?:Already in the quarantine|Quarantined before) \([^)]*\)\.\s*/, '');

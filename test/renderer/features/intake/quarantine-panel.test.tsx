@@ -65,6 +65,15 @@ describe('quarantine dialogs in the words of the channel (QA round 4 D8b)', () =
     );
     expect(dicomResultText({ outcome: 'duplicate' })).toBe('Reprocessed: the same instance was stored before; nothing was stored again.');
   });
+
+  it("a DICOM reprocess that stores an instance with a note (an unknown character set, 6acf1c3) says the note too", () => {
+    const note = 'Character set ISO_IR 999 (0008,0005) is not known: names and text are shown as read with Latin-1 and may be wrong.';
+    expect(dicomResultText({ outcome: 'stored', reason: note })).toBe(`Reprocessed: the instance was stored. ${note}`);
+    expect(dicomResultText({ outcome: 'conflict', reason: note })).toBe(
+      `Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID. ${note}`,
+    );
+    expect(dicomResultText({ outcome: 'stored' })).toBe('Reprocessed: the instance was stored.');
+  });
 });
 
 describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
