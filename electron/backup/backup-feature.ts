@@ -236,9 +236,9 @@ export function backupFeature(services: BodyServices) {
           bytes: head.bytes,
         };
       },
-      'backup.verify': async ({ path: file, dataKey }) => {
+      'backup.verify': async ({ path: file, dataKey, acceptAlteredLabel }) => {
         const resolved = await resolveBackupPath(config.dataDir, file);
-        await verifyBackup(resolved, new Uint8Array(Buffer.from(dataKey, 'base64url')));
+        await verifyBackup(resolved, new Uint8Array(Buffer.from(dataKey, 'base64url')), acceptAlteredLabel === true);
         return {};
       },
       'backup.restore': ({ path: file, dataKey, erasureRegister, acceptAlteredLabel }) =>

@@ -17,7 +17,7 @@ import { writeDedupeKey } from '../intake/hl7/hl7-duplicates';
 import { Journal } from '../storage/journal';
 import { ReapplicationPlanner, type ErasureRegister } from './erasure-register';
 import { BACKUP_LABEL_ALTERED } from '../../shared/ipc/vault-contract';
-import { BackupRefusal, DEDUPE_KEY_BYTES, MAX_CREATED_AT_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
+import { BackupRefusal, CREATED_AT_ENTRY, DEDUPE_KEY_BYTES, MAX_CREATED_AT_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
   readonly dataDir: string;
@@ -78,9 +78,7 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     // what is restored is the sealed contents, intact whatever the clear label says, so the risk
     // is the user's choice of this backup for a date it does not hold, and the words give the true one.
     const unpacked = await unpack(head.envelopeOffset, file, dataKey, work, (sealedAt) => {
-      if (!acceptAlteredLabel && Date.parse(sealedAt) !== Date.parse(head.preamble.createdAt)) {
-        throw new BackupRefusal('E_CONFLICT', alteredLabelMessage(head.preamble.createdAt, sealedAt));
-      }
+      if (!acceptAlteredLabel) checkLabel(head.preamble.createdAt, sealedAt);
     });
     if (!sameKeyring(unpacked.keyring, head.preamble.keyring)) throw malformed('its keyring differs from the one in its preamble');
     const journalFile = path.join(work, 'journal', 'journal.hdj');
@@ -171,20 +169,51 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
  * Reads the whole sealed part with its data key, authenticating every chunk to the one sealed as
  * last, and writes nothing: a copy cut short or altered is refused as damaged in the restore's
  * words. Only the key can tell a cut at a chunk boundary (the header declares no length), so this
- * is the first check that sees the whole file.
+ * is the first check that sees the whole file. Then, for an intact file, its clear date is compared
+ * with its sealed one as a restore compares them (the same refusal, unless `acceptAlteredLabel`).
  */
-export async function verifyBackup(file: string, dataKey: Uint8Array): Promise<void> {
+export async function verifyBackup(file: string, dataKey: Uint8Array, acceptAlteredLabel = false): Promise<void> {
   const head = await readBackupHead(file);
+  let sealedAt: string | null = null;
   try {
     const opened = await openStreamWithDataKey(dataKey, createReadStream(file, { start: head.envelopeOffset, highWaterMark: 256 * 1024 }));
     if (opened.kind !== 'backup') {
       await opened.cancel();
       throw malformed('its envelope is not a backup');
     }
-    for await (const chunk of opened.plaintext) chunk.fill(0);
+    const reader = new ByteReader(opened.plaintext[Symbol.asyncIterator]());
+    try {
+      sealedAt = await readLeadingSealedDate(reader);
+      await reader.discardRest();
+    } finally {
+      await reader.close();
+    }
   } catch (error) {
     throw translate(error);
   }
+  // After the whole file: damage is reported first, as no answer about the date would make it restorable.
+  if (sealedAt !== null && !acceptAlteredLabel) checkLabel(head.preamble.createdAt, sealedAt);
+}
+
+/** The sealed date when the container starts with it (null for a backup made before it was sealed); the rest is left to read. */
+async function readLeadingSealedDate(reader: ByteReader): Promise<string | null> {
+  const pathLength = (await reader.exact(2)).readUInt16BE(0);
+  if (pathLength === 0 || pathLength > MAX_PATH_BYTES) return null;
+  const name = (await reader.exact(pathLength)).toString('utf8');
+  if (name !== CREATED_AT_ENTRY) return null;
+  return readSealedDate(reader, Number((await reader.exact(8)).readBigUInt64BE(0)));
+}
+
+async function readSealedDate(reader: ByteReader, size: number): Promise<string> {
+  if (size > MAX_CREATED_AT_BYTES) throw malformed('its sealed date is too long');
+  const parsed = SealedDateSchema.safeParse((await reader.exact(size)).toString('utf8'));
+  if (!parsed.success) throw malformed('its sealed date is not a date');
+  return parsed.data;
+}
+
+/** Refuses (E_CONFLICT, BACKUP_LABEL_ALTERED) a clear date that is not the sealed one; compared as instants. */
+function checkLabel(labelAt: string, sealedAt: string): void {
+  if (Date.parse(sealedAt) !== Date.parse(labelAt)) throw new BackupRefusal('E_CONFLICT', alteredLabelMessage(labelAt, sealedAt));
 }
 
 /**
@@ -298,10 +327,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
       entries++;
       if (entry.kind === 'createdAt') {
         if (entries !== 1) throw malformed('its sealed date is not its first entry');
-        if (size > MAX_CREATED_AT_BYTES) throw malformed('its sealed date is too long');
-        const parsed = SealedDateSchema.safeParse((await reader.exact(size)).toString('utf8'));
-        if (!parsed.success) throw malformed('its sealed date is not a date');
-        createdAt = parsed.data;
+        createdAt = await readSealedDate(reader, size);
         checkCreatedAt(createdAt);
         continue;
       }
@@ -481,6 +507,18 @@ class ByteReader {
       this.buffered -= take;
       left -= take;
       yield Buffer.from(piece.subarray(0, take));
+    }
+  }
+
+  /** Reads to the end, wiping each piece: the whole-file check authenticates every chunk and keeps nothing. */
+  async discardRest(): Promise<void> {
+    for (const piece of this.pieces) piece.fill(0);
+    this.pieces = [];
+    this.buffered = 0;
+    while (!this.ended) {
+      const next = await this.iterator.next();
+      if (next.done === true) this.ended = true;
+      else next.value.fill(0);
     }
   }
 

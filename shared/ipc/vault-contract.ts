@@ -262,9 +262,14 @@ export const backupMethods = {
   /**
    * Checks a whole backup file with its data key (every sealed chunk, to its last): a copy cut
    * short or altered is refused as damaged. Writes nothing. The mind asks it before it asks about
-   * the erasure register, so a damaged file is never sent to look for one (H8 F16).
+   * the erasure register, so a damaged file is never sent to look for one (H8 F16). An intact file
+   * whose clear date differs from its sealed one is then refused as backup.restore refuses it
+   * (E_CONFLICT, BACKUP_LABEL_ALTERED), unless `acceptAlteredLabel`.
    */
-  'backup.verify': method(z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32) }), empty),
+  'backup.verify': method(
+    z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32), acceptAlteredLabel: z.literal(true).optional() }),
+    empty,
+  ),
   /**
    * Restores a backup into this empty data folder. The mind unwrapped the backup's data key with
    * the vault's intake key and hands over that key only: it opens this one file, not the vault.

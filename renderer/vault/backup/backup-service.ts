@@ -74,7 +74,8 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         let restored: RestoreOutcome;
         try {
           if (registerMissing) {
-            await api.backup.verify({ path: input.path, dataKey: toBase64Url(dataKey) });
+            // The date question too comes before the register's (the body checks it once the whole file is intact).
+            await api.backup.verify({ path: input.path, dataKey: toBase64Url(dataKey), ...(input.acceptAlteredLabel === true ? { acceptAlteredLabel: true as const } : {}) });
             throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
           }
           const answer = await api.backup.restore({

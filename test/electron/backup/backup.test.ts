@@ -316,6 +316,13 @@ describe('backup: the date in clear against the sealed one (H6 F5)', () => {
     expect(await listTree(target)).toEqual(before);
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
 
+    // The whole-file check (asked before the erasure register question) compares the dates too, with the same words.
+    const verified = await fresh.router.dispatch('backup.verify', { path: altered, dataKey }, callContext);
+    expect(verified).toEqual(refused);
+    await expect(call(fresh, 'backup.verify', { path: altered, dataKey, acceptAlteredLabel: true })).resolves.toEqual({});
+    await expect(call(fresh, 'backup.verify', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) })).resolves.toEqual({});
+    expect(await listTree(target)).toEqual(before);
+
     const restored = await call(fresh, 'backup.restore', { path: altered, dataKey, acceptAlteredLabel: true });
     expect(restored.backupCreatedAt).toBe(sealedAt);
     await signIn(fresh, vault);
@@ -324,6 +331,33 @@ describe('backup: the date in clear against the sealed one (H6 F5)', () => {
     expect(BackupRestoredMetaSchema.parse(opened)).toMatchObject({ backupCreatedAt: sealedAt });
     await fresh.stop('quit');
     await b.stop('quit');
+  });
+  it('refuses as damaged a backup whose sealed date is not its first entry, and leaves nothing behind', async () => {
+    const { dataDir, b, vault } = await vaultWithData(1);
+    await b.stop('quit');
+    // Built by hand: keyring and journal as written, the sealed date second (a writer puts it first).
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    const createdAt = Buffer.from(new Date().toISOString());
+    const keys = Buffer.from(`${JSON.stringify(vault.keyring, null, 1)}\n`);
+    const journal = await readFile(path.join(dataDir, 'vault', 'journal', 'journal.hdj'));
+    const container = Buffer.concat([
+      entryHeader('keys.json', keys.length), keys,
+      entryHeader('created-at', createdAt.length), createdAt,
+      entryHeader('journal/journal.hdj', journal.length), journal,
+      containerEnd(3),
+    ]);
+    const preamble = encodePreamble({ format: 'hdms-backup', version: 1, createdAt: createdAt.toString(), keyring: vault.keyring });
+    const late = path.join(await tempDir(), 'late-date.hdmsbak');
+    await writeFile(late, Buffer.concat([preamble, await collectBytes(sealer.sealStream('backup', container))]));
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    const before = await listTree(target);
+    const refused = await fresh.router.dispatch('backup.restore', { path: late, dataKey: await dataKeyFor(fresh, vault, late) }, callContext);
+    expect(refused).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'The backup file is damaged: its sealed date is not its first entry.' } });
+    expect(await listTree(target)).toEqual(before);
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    await fresh.stop('quit');
   });
 });
 

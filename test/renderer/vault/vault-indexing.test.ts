@@ -309,6 +309,39 @@ describe('VaultService: indexing()', () => {
     expect(vault.phase()).toBe('absent');
   });
 
+  it('a backup with no erasure register beside it whose clear date differs from its sealed one: the whole-file check’s words as E_BACKUP_LABEL_ALTERED before the register question; accepted, the check is told so', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(1, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const words = 'This file’s label says 7 Dec 2026, 08:48 but its sealed contents were made on 3 Jan 2025, 10:00: the file may have been altered.';
+    const verified: unknown[] = [];
+    const restores: unknown[] = [];
+    const { vault } = setup(
+      createFakeBody({
+        backups,
+        handlers: {
+          'backup.inspect': ({ path: file }: { path: string }) => {
+            const backup = backups.get(file)!;
+            return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000, erasureRegister: 'none' };
+          },
+          'backup.verify': (payload: { acceptAlteredLabel?: true }) => {
+            verified.push(payload);
+            if (payload.acceptAlteredLabel !== true) throw new BodyRefusal(words, 'E_CONFLICT');
+            return {};
+          },
+          'backup.restore': (payload: unknown) => restores.push(payload),
+        },
+      }),
+    );
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({ code: 'E_BACKUP_LABEL_ALTERED', message: words });
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE }, acceptAlteredLabel: true })).rejects.toMatchObject({ code: 'E_NO_ERASURE_REGISTER' });
+    expect(verified).toMatchObject([{ path }, { path, acceptAlteredLabel: true }]);
+    expect(verified[0]).not.toHaveProperty('acceptAlteredLabel');
+    expect(restores).toEqual([]);
+    expect(vault.phase()).toBe('absent');
+  });
+
   it('ends busy when a restore fails', async () => {
     const backups = new Map<string, FakeBackup>();
     const original = await vaultWithData(2, createFakeBody({ backups }));
