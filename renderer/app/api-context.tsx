@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useRef, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
 import type { Transport } from '../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf, HdmsApi } from '../../shared/ipc/contract';
 
@@ -28,14 +28,16 @@ export function useApi(): HdmsApi {
 /**
  * Subscribes to one body → mind event for the component's lifetime. The latest listener is kept
  * in a ref so callers may pass an inline function without resubscribing on every render.
+ * Layout effects, not passive ones: those run after paint, and an event sent between the screen
+ * being drawn and then (another window's prefs.changed) was lost for good.
  */
 export function useBodyEvent<E extends EventName>(name: E, listener: (payload: EventPayloadOf<E>) => void): void {
   const { transport } = useApiContext();
   const latest = useRef(listener);
-  useEffect(() => {
+  useLayoutEffect(() => {
     latest.current = listener;
   });
-  useEffect(() => transport.subscribe(name, (payload) => latest.current(payload)), [transport, name]);
+  useLayoutEffect(() => transport.subscribe(name, (payload) => latest.current(payload)), [transport, name]);
 }
 
 /**

@@ -73,6 +73,21 @@ describe('Settings › Appearance', () => {
     expect(radio('Theme', 'Dark').checked).toBe(true);
     expect(radio('Row density', 'Comfortable').checked).toBe(true);
   });
+
+  it('hears a prefs.changed that arrives as soon as its screen is drawn', async () => {
+    // Sent from the DOM's first sight of the heading, before React's after-paint effects: a window
+    // that subscribed only then lost it (the test above timed out so under load, emitting a tick early).
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const observer = new MutationObserver(() => {
+      if (document.querySelector('h1')?.textContent !== 'Settings') return;
+      observer.disconnect();
+      node.emit('prefs.changed', { theme: 'dark', density: 'comfortable' });
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    await renderSettings(node);
+    await waitFor(() => expect(radio('Theme', 'Dark').checked).toBe(true));
+    expect(document.documentElement.dataset.theme).toBe('dark');
+  });
 });
 
 describe('Settings › About this node', () => {
