@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Prefs } from '../../shared/ipc/prefs-contract';
 import { useApi, useBodyEvent } from './api-context';
 import { followPrefsOnDocument } from './theme/document-prefs';
@@ -26,7 +26,8 @@ export function PrefsProvider({ initial, children }: { initial: Prefs; children:
     setPrefs(next);
   });
 
-  useEffect(() => followPrefsOnDocument(prefs), [prefs]);
+  // Before paint: a first frame in the previous theme or density would flash.
+  useLayoutEffect(() => followPrefsOnDocument(prefs), [prefs]);
 
   const updatePrefs = useCallback(
     async (change: Partial<Prefs>) => {

@@ -74,6 +74,22 @@ describe('Settings › Appearance', () => {
     expect(radio('Row density', 'Comfortable').checked).toBe(true);
   });
 
+  it('has the display prefs on <html> by the time its screen is drawn (no flash of the previous theme)', async () => {
+    // What the page showed before (another test, or the browser's default) must not outlive the
+    // first frame: "saves the row density" read 'comfortable' here under load, from the test before.
+    document.documentElement.dataset.theme = 'dark';
+    document.documentElement.dataset.density = 'comfortable';
+    const seen: (string | undefined)[] = [];
+    const observer = new MutationObserver(() => {
+      if (document.querySelector('h1')?.textContent !== 'Settings') return;
+      observer.disconnect();
+      seen.push(document.documentElement.dataset.theme, document.documentElement.dataset.density);
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    await renderSettings(createFakeNode({ vault: { state: 'unlocked' }, prefs: { theme: 'light', density: 'compact' } }));
+    expect(seen).toEqual(['light', 'compact']);
+  });
+
   it('hears a prefs.changed that arrives as soon as its screen is drawn', async () => {
     // Sent from the DOM's first sight of the heading, before React's after-paint effects: a window
     // that subscribed only then lost it (the test above timed out so under load, emitting a tick early).
