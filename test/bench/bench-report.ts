@@ -28,6 +28,8 @@ export interface FigureInput {
   /** The headline value (the median for repeated timings). */
   readonly value: number;
   readonly p95?: number;
+  /** Which figure the target is about: the headline value (default) or the p95 (e.g. "p95 ≤ 200 ms"). */
+  readonly targetOn?: 'value' | 'p95';
   readonly runs: number;
   readonly target: Target;
   readonly baseline: Baseline;
@@ -108,7 +110,7 @@ export function buildReport(input: FigureInput): FigureReport {
       ...(input.baseline.p95 === undefined ? {} : { p95: round(input.baseline.p95) }),
     },
     ratio: round(input.value / input.baseline.value, 3),
-    meetsTarget: meetsTarget(input.value, input.target),
+    meetsTarget: meetsTarget(input.targetOn === 'p95' ? (input.p95 ?? Number.NaN) : input.value, input.target),
     unit: input.unit,
     machine: machine(),
   };

@@ -219,6 +219,8 @@ const bench: BenchModule = {
           figure: 'message_browser_query_ms',
           value: p50,
           p95,
+          // Issue 11: "p95 ≤ 200 ms" (before, meetsTarget read the median and said true at a p95 of 1,280 ms).
+          targetOn: 'p95',
           runs: all.length,
           target: { max: 200 },
           baseline: { name: 'bare IndexedDB read of the newest 50 rows (primary key, reverse), same page and table', value: median(timings.baseline), p95: percentile(timings.baseline, 95) },
